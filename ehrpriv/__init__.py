@@ -1,0 +1,11 @@
+"""ehrpriv: helpers for a course on privacy-preserving machine learning on EHR.
+
+Each submodule serves one concern and names the lesson that introduces it:
+
+- :mod:`ehrpriv.synthea` generates and reads the Synthea-layout tables (lesson 01);
+- :mod:`ehrpriv.cohort` builds one row per inpatient admission (lesson 01);
+- :mod:`ehrpriv.models`, :mod:`ehrpriv.metrics` and :mod:`ehrpriv.plots` train and
+  evaluate the mortality model (lesson 01).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,7 @@
+"""Allow ``python -m ehrpriv``."""
+
+import sys
+
+from ehrpriv.cli import main
+
+sys.exit(main())
