@@ -542,7 +542,8 @@ def _admissions(
                 0.0 + 0.25 * a10 + 0.4 * flag["diabetes"] + 0.4 * flag["ckd"]
                 + 0.5 * flag["cancer"] + 0.4 * flag["dementia"],
                 0.1 + 0.2 * a10 + 0.8 * flag["copd"],
-                -0.9 + 1.3 * flag["coronary_disease"] + 0.2 * a10 + 0.3 * flag["diabetes"],
+                -0.9 + 1.3 * flag["coronary_disease"] + 0.2 * a10
+                + 0.3 * flag["diabetes"],
                 -1.1 + 0.9 * flag["atrial_fibrillation"] + 0.4 * flag["hypertension"]
                 + 0.8 * flag["prior_stroke"] + 0.2 * a10,
                 -3.2 + 3.3 * flag["heart_failure"],
@@ -598,9 +599,10 @@ def _admissions(
             14 * acute["creatinine"] ** 0.85 * np.exp(0.2 * normal(m))
         )
         limits = {
-            "heart_rate": (35, 190), "systolic_bp": (55, 230), "diastolic_bp": (30, 130),
-            "respiratory_rate": (8, 45), "temperature": (33.5, 41.5),
-            "oxygen_saturation": (70, 100), "lactate": (0.4, 15), "creatinine": (0.3, 12),
+            "heart_rate": (35, 190), "systolic_bp": (55, 230),
+            "diastolic_bp": (30, 130), "respiratory_rate": (8, 45),
+            "temperature": (33.5, 41.5), "oxygen_saturation": (70, 100),
+            "lactate": (0.4, 15), "creatinine": (0.3, 12),
             "sodium": (118, 160), "potassium": (2.5, 7.5), "glucose": (45, 600),
             "hemoglobin": (5, 19), "leukocytes": (0.8, 60), "platelets": (15, 900),
             "albumin": (1.2, 5.3), "urea_nitrogen": (3, 150),
