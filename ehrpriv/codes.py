@@ -197,3 +197,14 @@ MEDICATIONS: dict[str, tuple[Code, ...]] = {
         ),
     ),
 }
+
+#: Further codes that real Synthea exports use for the same comorbidities, so that
+#: the cohort builder flags them too.
+COMORBIDITY_ALIASES: dict[str, tuple[str, ...]] = {
+    "copd": ("185086009", "87433001"),
+    "ckd": ("431855005", "431856006", "433144002", "431857002", "46177005"),
+    "cancer": ("254637007", "254632001", "363406005", "126906006", "254837009"),
+    "dementia": ("26929004",),
+    "heart_failure": ("84114007",),
+    "hypertension": ("38341003",),
+}
