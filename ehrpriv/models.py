@@ -249,14 +249,37 @@ def make_loader(
     features, labels = _check_xy(X, y)
     batch_size = check_int("batch_size", batch_size, low=1)
     seed = check_int("seed", seed, low=0)
-    dataset = TensorDataset(
+    dataset = _BatchedTensorDataset(
         torch.as_tensor(features, dtype=torch.float32),
         torch.as_tensor(labels, dtype=torch.float32),
     )
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(
-        dataset, batch_size=batch_size, shuffle=bool(shuffle), generator=generator
+        dataset,
+        batch_size=batch_size,
+        shuffle=bool(shuffle),
+        generator=generator,
+        collate_fn=_stacked,
     )
+
+
+class _BatchedTensorDataset(TensorDataset):
+    """A TensorDataset that fetches a whole batch with one indexing operation.
+
+    The default loader fetches rows one by one and stacks them, which dominates the
+    cost of training a small model. ``DataLoader`` calls ``__getitems__`` with the
+    batch's indices when it exists; Opacus's Poisson-sampling loader does too.
+    """
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        """Return the rows at ``indices`` of every tensor."""
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return tuple(tensor[index] for tensor in self.tensors)
+
+
+def _stacked(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """Collate function for :class:`_BatchedTensorDataset`: already stacked."""
+    return batch
 
 
 # ---------------------------------------------------------------------------

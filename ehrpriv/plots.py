@@ -334,7 +334,14 @@ def plot_subgroups(
     ax.set_title(title if title is not None else f"{metric_label} by subgroup")
     ax.grid(axis="x", alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best", fontsize="small")
+        # below the axes, so that it never hides a group's label or marker
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.15),
+            ncol=3,
+            fontsize="small",
+            frameon=False,
+        )
     return ax
 
 
