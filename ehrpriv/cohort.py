@@ -179,10 +179,12 @@ def build_cohort(
     adm = adm.sort_values(["patient_id", "admit_time"], kind="stable")
     adm = adm.reset_index(drop=True)
     person = patients.set_index("Id").loc[adm["patient_id"]]
-    birth = person["BIRTHDATE"].to_numpy()
-    adm["age"] = np.floor(
-        (adm["admit_time"].to_numpy() - birth) / np.timedelta64(1, "D") / 365.2425
+    born = pd.DatetimeIndex(person["BIRTHDATE"])
+    admitted = pd.DatetimeIndex(adm["admit_time"])
+    before_birthday = (admitted.month < born.month) | (
+        (admitted.month == born.month) & (admitted.day < born.day)
     )
+    adm["age"] = admitted.year - born.year - before_birthday.astype(int)  # completed
     adm["sex"] = person["GENDER"].to_numpy()
     adm["race"] = person["RACE"].to_numpy()
     adm["ethnicity"] = person["ETHNICITY"].to_numpy()
@@ -241,6 +243,9 @@ def build_cohort(
         }
     ).dropna(subset=["time", "value"])
     left = adm[["patient_id", "admit_time"]].reset_index().sort_values("admit_time")
+    # one key dtype on both sides, even when no lab or vital sign is present
+    left["patient_id"] = left["patient_id"].astype("str")
+    obs["patient_id"] = obs["patient_id"].astype("str")
     for name in (*VITAL_COLUMNS, *LAB_COLUMNS):
         right = obs[obs["name"] == name].sort_values("time")[
             ["patient_id", "time", "value"]
