@@ -13,7 +13,12 @@ import sys
 from collections.abc import Sequence
 
 #: Modules that add subcommands, in the order they appear in ``ehrpriv --help``.
-COMMAND_MODULES = ("ehrpriv.synthea",)
+COMMAND_MODULES = (
+    "ehrpriv.synthea",
+    "ehrpriv.exercises",
+    "ehrpriv.grading.grader",
+    "ehrpriv.colab",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as error:
+    except (ValueError, TypeError, KeyError, OSError) as error:
         message = error.args[0] if isinstance(error, KeyError) else error
         print(f"ehrpriv {args.command}: error: {message}", file=sys.stderr)
         return 2
