@@ -173,3 +173,18 @@ def test_environment_report_names_every_library() -> None:
     table = environment.library_versions()
     assert {"torch", "opacus", "opendp", "tenseal", "flwr", "mpyc"} <= set(table.index)
     assert environment.where_running() in {"local", "Binder", "Colab"}
+
+
+def test_readme_badges_point_at_the_repository() -> None:
+    """Every Colab and Binder link in the README uses the configured repository."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    slug = colab.REPOSITORY.removeprefix("https://github.com/")
+    links = re.findall(
+        r"https://(?:colab\.research\.google\.com/github|mybinder\.org"
+        r"/v2/gh)/([^/]+/[^/]+)/",
+        text,
+    )
+    assert links
+    assert set(links) == {slug}
+    for path in LESSONS:
+        assert colab.colab_url(f"notebooks/{path.name}") in text, path.name
