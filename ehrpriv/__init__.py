@@ -8,6 +8,8 @@ Each submodule serves one concern and names the lesson that introduces it:
   evaluate the mortality model (lesson 01);
 - :mod:`ehrpriv.grading` checks exercise answers and grades submissions, and
   :mod:`ehrpriv.colab` and :mod:`ehrpriv.environment` serve lesson 00;
+- :mod:`ehrpriv.deid`, :mod:`ehrpriv.anonymity`, :mod:`ehrpriv.attacks` and
+  :mod:`ehrpriv.attack_plots` de-identify releases and attack them (lesson 02);
 - :mod:`ehrpriv.scorecard` collects every lesson's measurements (lessons 02-08);
 - :mod:`ehrpriv.dp` holds differential-privacy mechanisms and accounting for
   aggregate queries (lesson 03).
