@@ -12,7 +12,9 @@ Each submodule serves one concern and names the lesson that introduces it:
   :mod:`ehrpriv.attack_plots` de-identify releases and attack them (lesson 02);
 - :mod:`ehrpriv.scorecard` collects every lesson's measurements (lessons 02-08);
 - :mod:`ehrpriv.dp` holds differential-privacy mechanisms and accounting for
-  aggregate queries (lesson 03).
+  aggregate queries (lesson 03);
+- :mod:`ehrpriv.dpsgd` trains and audits models with DP-SGD through Opacus
+  (lesson 04).
 """
 
 __version__ = "0.1.0"
