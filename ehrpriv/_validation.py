@@ -7,6 +7,7 @@ received, so that a learner can fix the call without reading the source.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
@@ -146,3 +147,41 @@ def check_columns(
             f"{name} is missing column(s) {', '.join(missing)}; it has: {present}."
         )
     return frame
+
+
+#: Above this epsilon a differential-privacy guarantee says little (lessons 03-04).
+WEAK_EPSILON = 10.0
+
+
+class WeakPrivacyWarning(UserWarning):
+    """A privacy parameter is allowed but gives a guarantee too weak to rely on."""
+
+
+def warn_if_weak(
+    *,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    n_records: int | None = None,
+    stacklevel: int = 3,
+) -> None:
+    """Warn when epsilon exceeds :data:`WEAK_EPSILON` or delta is not below 1/n.
+
+    A delta of 1/n or more allows a mechanism that publishes one whole record
+    outright, so delta must be well below one over the number of records.
+    """
+    if epsilon is not None and math.isfinite(epsilon) and epsilon > WEAK_EPSILON:
+        warnings.warn(
+            f"epsilon = {epsilon:g} is above {WEAK_EPSILON:g}: a guarantee this weak "
+            "bounds almost nothing an attacker can learn; use epsilon <= 10, "
+            "ideally near 1.",
+            WeakPrivacyWarning,
+            stacklevel=stacklevel,
+        )
+    if delta and n_records and delta >= 1 / n_records:
+        warnings.warn(
+            f"delta = {delta:g} is not below 1/n = {1 / n_records:.3g} for "
+            f"{n_records} records: a mechanism that publishes a whole record would "
+            "satisfy it; choose delta well below 1/n (lesson 04 uses < 1/(10 n)).",
+            WeakPrivacyWarning,
+            stacklevel=stacklevel,
+        )

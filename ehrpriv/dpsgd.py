@@ -68,6 +68,7 @@ from ehrpriv._validation import (
     check_columns,
     check_int,
     check_real,
+    warn_if_weak,
 )
 from ehrpriv.scorecard import Scorecard, ScorecardRow
 
@@ -800,6 +801,7 @@ def train_private(
     n = features.shape[0]
     target_epsilon = _check_epsilon(target_epsilon, inf=True)
     delta = _check_delta(delta)
+    warn_if_weak(epsilon=target_epsilon, delta=delta, n_records=n)
     epochs = check_int("epochs", epochs, low=1)
     batch_size = check_int("batch_size", batch_size, low=1, high=n)
     max_grad_norm = _check_positive_finite("max_grad_norm", max_grad_norm)

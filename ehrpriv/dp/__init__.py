@@ -9,7 +9,8 @@ per concern:
 - :mod:`ehrpriv.dp.accounting`: a privacy budget that refuses overspending, and
   zCDP accounting for many Gaussian queries;
 - :mod:`ehrpriv.dp.pitfalls`: the floating-point attack on naive Laplace noise;
-- :mod:`ehrpriv.dp.vetted`: thin wrappers around OpenDP (**vetted code**);
+- :mod:`ehrpriv.dp.vetted`: thin wrappers around OpenDP (library code; OpenDP's
+  ``contrib`` features, not yet through OpenDP's own vetting);
 - :mod:`ehrpriv.dp.evaluation`: the differencing attack, release error and
   scorecard rows;
 - :mod:`ehrpriv.dp.registry`: the lesson's patient registry;

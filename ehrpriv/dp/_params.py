@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ehrpriv._validation import _describe, check_real
+from ehrpriv._validation import _describe, check_real, warn_if_weak
 
 
 def check_epsilon(value: Any, *, name: str = "epsilon") -> float:
@@ -19,6 +19,7 @@ def check_epsilon(value: Any, *, name: str = "epsilon") -> float:
     epsilon = check_real(name, value, low=0, low_inclusive=False)
     if np.isinf(epsilon):
         raise ValueError(f"{name} must be in (0, inf); got {_describe(value)}.")
+    warn_if_weak(epsilon=epsilon, stacklevel=4)
     return epsilon
 
 

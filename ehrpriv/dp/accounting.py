@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ehrpriv import _validation
 from ehrpriv._validation import check_choice, check_int, check_real
 from ehrpriv.dp._params import check_delta, check_epsilon, check_sensitivity
 from ehrpriv.dp.mechanisms import gaussian_epsilon
@@ -53,7 +54,7 @@ ZCDP_CONVERSIONS = ("cks", "bun-steinke")
 
 #: A budget above this epsilon is allowed but warned about (allowed because some
 #: deployments use such values; warned because the guarantee is then weak).
-WEAK_EPSILON = 10.0
+WEAK_EPSILON = _validation.WEAK_EPSILON
 
 
 class BudgetExceededError(RuntimeError):

@@ -1,8 +1,13 @@
-"""Thin wrappers around OpenDP, the vetted implementation of the lesson's queries.
+"""Thin wrappers around OpenDP, the maintained implementation of the lesson's queries.
 
 Introduced in lesson 03 (``notebooks/03_differential_privacy.ipynb``).
 
-**Vetted code.** Each function builds an OpenDP measurement (a transformation
+**Library code, not teaching code.** The module keeps the name ``vetted`` for "use a
+maintained library with written proofs rather than your own sampler", but be
+precise about what that means: the measurements used here are in OpenDP's
+``contrib`` set, which OpenDP describes as code whose proofs have not yet
+completed its own vetting process, and which must be enabled explicitly. Each
+function builds an OpenDP measurement (a transformation
 chained with a noise mechanism), asks OpenDP's privacy map what it costs, and runs
 it. OpenDP's mechanisms come with proofs, sample their noise exactly on a
 discrete grid (counts get discrete Laplace or Gaussian noise on the integers), so
