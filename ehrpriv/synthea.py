@@ -15,12 +15,15 @@ or the current column layout.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import io
 import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ehrpriv import codes
-from ehrpriv._validation import MissingColumnError, check_int
+from ehrpriv._validation import MissingColumnError, check_choice, check_int
 from ehrpriv.geography import (
     FEMALE_FIRST_NAMES,
     LAST_NAMES,
@@ -1253,11 +1256,90 @@ def _voter_roll(
     return roll.loc[:, list(VOTER_ROLL_COLUMNS)].reset_index(drop=True)
 
 
+@functools.lru_cache(maxsize=2)
+def _truth(n_patients: int, seed: int) -> pd.DataFrame:
+    """Return the truth table of a generation, indexed by encounter (cached)."""
+    return generate_ehr(n_patients=n_patients, seed=seed).truth.set_index("ENCOUNTER")
+
+
+def true_risk(
+    encounter_ids: Iterable[str],
+    *,
+    n_patients: int = DEFAULT_PATIENTS,
+    seed: int = DEFAULT_SEED,
+    column: str = "mortality_risk",
+) -> np.ndarray:
+    """Return the generator's true risk of the given inpatient admissions.
+
+    The risk never leaves the Python API: it is recomputed by generating the
+    cohort again from ``n_patients`` and ``seed`` (once per session), which must
+    be those that wrote the tables the admissions come from. Lessons use it for
+    the Bayes-optimal ceiling (lessons 01, 02 and 04).
+
+    Parameters
+    ----------
+    encounter_ids : iterable of str
+        ``Id`` values of inpatient encounters (the cohort's ``encounter_id``).
+    n_patients, seed : int
+        The generation that wrote the tables; the default dataset's by default.
+    column : {"mortality_risk", "readmission_risk"}
+        Which risk to return.
+
+    Returns
+    -------
+    numpy.ndarray
+        One risk per encounter, in the order given.
+
+    Raises
+    ------
+    KeyError
+        If an encounter is not an admission of that generation; the message
+        names it and the generation, which is then likely not the tables' own.
+    """
+    check_choice("column", column, ("mortality_risk", "readmission_risk"))
+    truth = _truth(
+        check_int("n_patients", n_patients, low=10, high=2_000_000),
+        check_int("seed", seed, low=0),
+    )
+    ids = pd.Index(list(encounter_ids))
+    missing = ids.difference(truth.index)
+    if len(missing):
+        raise KeyError(
+            f"encounter_ids holds {len(missing)} id(s) that are not inpatient "
+            f"admissions of generate_ehr(n_patients={n_patients}, seed={seed}), "
+            f"for example {missing[0]!r}; pass the n_patients and seed that "
+            "wrote these tables."
+        )
+    return truth.loc[ids, column].to_numpy()
+
+
 # --------------------------------------------------------------------------------
 # writing and reading
 # --------------------------------------------------------------------------------
+#: Tables handed to forked writer processes; filled only while writing.
+_PENDING: dict[str, pd.DataFrame] = {}
+
+
+def _write_table(name: str, path: str, compress: bool) -> str:
+    """Write table ``name`` of :data:`_PENDING` as CSV (optionally gzip) to ``path``."""
+    data = _PENDING[name].to_csv(index=False, lineterminator="\n").encode("utf-8")
+    if compress:
+        buffer = io.BytesIO()
+        with gzip.GzipFile(
+            filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0
+        ) as handle:
+            handle.write(data)
+        data = buffer.getvalue()
+    Path(path).write_bytes(data)
+    return path
+
+
 def write_synthea(
-    ehr: SyntheticEHR, out_dir: str | os.PathLike[str], *, compress: bool = False
+    ehr: SyntheticEHR,
+    out_dir: str | os.PathLike[str],
+    *,
+    compress: bool = False,
+    jobs: int = 1,
 ) -> list[Path]:
     """Write the Synthea tables and the voter roll as CSV files in ``out_dir``.
 
@@ -1272,30 +1354,43 @@ def write_synthea(
         Folder to write into; created if missing.
     compress : bool, default False
         Write ``.csv.gz`` instead of ``.csv``.
+    jobs : int, default 1
+        Tables written at once by forked processes (where the platform can fork;
+        elsewhere one at a time). Writing is most of the time for large cohorts,
+        and the observations table alone is half of it, so 2 jobs nearly halve it.
 
     Returns
     -------
     list of Path
         The files written. The true risks are never among them.
     """
+    jobs = check_int("jobs", jobs, low=1, high=64)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     frames = dict(ehr.tables)
     frames["voter_roll"] = ehr.voter_roll
-    written = []
-    for name, frame in frames.items():
-        data = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-        path = folder / (f"{name}.csv.gz" if compress else f"{name}.csv")
-        if compress:
-            buffer = io.BytesIO()
-            with gzip.GzipFile(
-                filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0
-            ) as handle:
-                handle.write(data)
-            data = buffer.getvalue()
-        path.write_bytes(data)
-        written.append(path)
-    return written
+    paths = {
+        name: str(folder / (f"{name}.csv.gz" if compress else f"{name}.csv"))
+        for name in frames
+    }
+    biggest_first = sorted(frames, key=lambda name: -len(frames[name]))
+    _PENDING.update(frames)
+    try:
+        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = [
+                    pool.submit(_write_table, name, paths[name], compress)
+                    for name in biggest_first
+                ]
+                for future in futures:
+                    future.result()
+        else:
+            for name in biggest_first:
+                _write_table(name, paths[name], compress)
+    finally:
+        _PENDING.clear()
+    return [Path(paths[name]) for name in frames]
 
 
 def _table_path(folder: Path, name: str) -> Path:
@@ -1463,7 +1558,7 @@ def _generate_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ehr = generate_ehr(n_patients=args.patients, seed=args.seed)
     generated = time.perf_counter() - started
-    paths = write_synthea(ehr, args.out, compress=args.compress)
+    paths = write_synthea(ehr, args.out, compress=args.compress, jobs=args.jobs)
     total = time.perf_counter() - started
     admissions = len(ehr.truth)
     print(
@@ -1489,4 +1584,10 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     generate.add_argument("--out", required=True, help="output folder")
     generate.add_argument("--compress", action="store_true", help="write .csv.gz files")
+    generate.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="tables written at once (default: 2, or 1 on a single core)",
+    )
     generate.set_defaults(func=_generate_command)

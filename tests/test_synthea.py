@@ -491,3 +491,28 @@ def test_detect_layout():
         detect_layout("claims", [])
     with pytest.raises(ValueError, match=r"name must be one of .*; got 'claims'"):
         read_table(".", "claims")
+
+
+def test_true_risk_matches_the_truth_table_and_names_foreign_ids():
+    """true_risk returns the generator's risks in order and names unknown ids."""
+    ehr = synthea.generate_ehr(n_patients=300, seed=5)
+    ids = ehr.truth["ENCOUNTER"].iloc[::-7]
+    risk = synthea.true_risk(ids, n_patients=300, seed=5)
+    expected = ehr.truth.set_index("ENCOUNTER").loc[ids, "mortality_risk"]
+    assert np.array_equal(risk, expected.to_numpy())
+    with pytest.raises(KeyError, match=r"1 id\(s\) .* seed=6\)"):
+        synthea.true_risk([ids.iloc[0]], n_patients=300, seed=6)
+
+
+def test_parallel_writing_gives_the_same_bytes(tmp_path):
+    """Writing with two forked jobs gives the same files as writing serially."""
+    ehr = synthea.generate_ehr(n_patients=300, seed=9)
+    serial = synthea.write_synthea(ehr, tmp_path / "serial", compress=True)
+    parallel = synthea.write_synthea(ehr, tmp_path / "parallel", compress=True, jobs=2)
+    assert [p.name for p in serial] == [p.name for p in parallel]
+    for one, two in zip(serial, parallel, strict=True):
+        assert one.read_bytes() == two.read_bytes()
+    with pytest.raises(
+        ValueError, match=r"jobs must be an integer in \[1, 64\]; got 0"
+    ):
+        synthea.write_synthea(ehr, tmp_path / "x", jobs=0)
