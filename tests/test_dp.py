@@ -33,6 +33,7 @@ import pytest  # noqa: E402
 from scipy import integrate, stats  # noqa: E402
 
 from ehrpriv import dp  # noqa: E402
+from ehrpriv._validation import WeakPrivacyWarning
 from ehrpriv.dp import accounting, mechanisms, pitfalls, vetted  # noqa: E402
 from ehrpriv.dp import plots as dp_plots  # noqa: E402
 from ehrpriv.scorecard import ScorecardRow  # noqa: E402
@@ -449,7 +450,8 @@ def test_dp_mean_stays_in_bounds_and_clips_outliers():
         for _ in range(200):
             out = dp.dp_mean(values, lower=0.3, upper=3.0, epsilon=epsilon, rng=rng)
             assert 0.3 <= out <= 3.0
-    almost_exact = dp.dp_mean(values, lower=0.3, upper=3.0, epsilon=1e9, rng=rng)
+    with pytest.warns(WeakPrivacyWarning):  # near-exact on purpose
+        almost_exact = dp.dp_mean(values, lower=0.3, upper=3.0, epsilon=1e9, rng=rng)
     assert almost_exact == pytest.approx(np.clip(values, 0.3, 3.0).mean(), abs=1e-6)
     assert abs(almost_exact - values.mean()) > 40
 
@@ -495,9 +497,10 @@ def test_dp_histogram_uses_parallel_composition():
 def test_dp_histogram_keeps_category_order_and_ignores_others():
     """Bins come back in the order given; labels outside them are not counted."""
     rng = np.random.default_rng(35)
-    hist = dp.dp_histogram(
-        ["b", "b", "z", "a"], categories=["b", "a", "c"], epsilon=1e9, rng=rng
-    )
+    with pytest.warns(WeakPrivacyWarning):  # near-exact on purpose
+        hist = dp.dp_histogram(
+            ["b", "b", "z", "a"], categories=["b", "a", "c"], epsilon=1e9, rng=rng
+        )
     assert list(hist.index) == ["b", "a", "c"]
     assert hist.round().tolist() == [2.0, 1.0, 0.0]
 
@@ -538,7 +541,8 @@ def test_budget_allows_spending_exactly_the_total_despite_rounding():
 def test_weak_budget_is_allowed_with_a_warning():
     """A total epsilon above 10 is accepted but warned about, with the accuracy."""
     with pytest.warns(UserWarning, match=r"total epsilon of 20 .* up to 1\.00000"):
-        budget = dp.PrivacyBudget(epsilon=20.0)
+        with pytest.warns(WeakPrivacyWarning, match="epsilon = 20 is above 10"):
+            budget = dp.PrivacyBudget(epsilon=20.0)
     assert budget.total_epsilon == 20.0
 
 
