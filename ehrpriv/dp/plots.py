@@ -8,7 +8,6 @@ and returns what it drew on; none calls ``plt.show``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,6 +18,7 @@ from scipy import stats
 from ehrpriv._validation import check_int, check_real
 from ehrpriv.dp._params import check_delta, check_epsilon, check_rng
 from ehrpriv.dp.mechanisms import gaussian_sigma, laplace_mechanism
+from ehrpriv.plots import _axes
 
 __all__ = [
     "plot_laplace_releases",
@@ -26,18 +26,6 @@ __all__ = [
     "plot_laplace_vs_gaussian",
     "plot_noisy_counts",
 ]
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Axes:
-    """Return ``ax``, or the Axes of a new figure when it is None."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-        return ax
-    if not isinstance(ax, Axes):
-        raise TypeError(
-            f"ax must be a matplotlib Axes or None; got {type(ax).__name__}."
-        )
-    return ax
 
 
 def _grid(value: float, width: float) -> np.ndarray:
@@ -78,7 +66,7 @@ def plot_laplace_releases(
     value = check_real("value", value)
     n_draws = check_int("n_draws", n_draws, low=1)
     rng = check_rng(rng)
-    ax = _axes(ax, (7.0, 3.5))
+    ax = _axes(ax, figsize=(7.0, 3.5))
     grid = _grid(value, 12.0)
     for epsilon in epsilons:
         epsilon = check_epsilon(epsilon)
@@ -166,7 +154,7 @@ def plot_laplace_vs_gaussian(
     epsilon = check_epsilon(epsilon)
     delta = check_delta(delta, positive=True)
     sigma = gaussian_sigma(sensitivity=1.0, epsilon=epsilon, delta=delta)
-    ax = _axes(ax, (7.0, 3.2))
+    ax = _axes(ax, figsize=(7.0, 3.2))
     grid = _grid(value, 4.0 * sigma)
     ax.plot(grid, stats.laplace.pdf(grid, value, 1.0 / epsilon), label="Laplace")
     ax.plot(grid, stats.norm.pdf(grid, value, sigma), label=f"Gaussian, δ = {delta:g}")
@@ -200,7 +188,7 @@ def plot_noisy_counts(
     """
     half_width = check_real("half_width", half_width, low=0)
     noisy = noisy.reindex(exact.index)
-    ax = _axes(ax, (8.0, 3.5))
+    ax = _axes(ax, figsize=(8.0, 3.5))
     position = np.arange(len(exact))
     ax.bar(position - 0.2, exact.to_numpy(), width=0.4, label="exact")
     ax.bar(
