@@ -21,11 +21,7 @@ from ehrpriv.grading import (
     assert_value_close,
     question,
 )
-
-
-def _celsius(fahrenheit: Any) -> Any:
-    """Reference: convert degrees Fahrenheit to degrees Celsius."""
-    return (fahrenheit - 32) * 5 / 9
+from ehrpriv.grading.questions.lesson00_demo import _celsius
 
 
 @question(
